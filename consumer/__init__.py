@@ -1,0 +1,1 @@
+"""Classify new-ticket events from Kafka in batches and publish their categories."""

@@ -1,0 +1,1 @@
+"""Rebuild the ticket classifier from the helpdesk's history in SQL."""
