@@ -41,6 +41,11 @@ test: $(STAMP) system-deps lint typecheck
 unit: $(STAMP)
 	$(PY) -m pytest -m "not integration and not slow"
 
+# Full-size quality runs on the appeals data set; each prints a row for docs/results.md.
+bench: $(STAMP)
+	$(PY) -m trainer.benchmark --label reason
+	$(PY) -m trainer.benchmark --label category
+
 schemas: $(STAMP)
 	$(PY) -m schemas
 

@@ -9,6 +9,8 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
+from confluent_kafka import KafkaException
+
 from classifier.artifact import ArtifactError, ModelArtifact
 from classifier.cleaning import TextCleaner
 from classifier.cli import fail, parse_settings
@@ -17,6 +19,7 @@ from classifier.logs import configure_logging
 from consumer.batch import BatchClassifier
 from consumer.health import HealthServer, HealthState
 from consumer.metrics import ConsumerMetrics
+from consumer.reloader import ModelReloader
 from consumer.settings import ConsumerSettings
 
 logger = logging.getLogger("consumer")
@@ -58,10 +61,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         output_topic=settings.output_topic,
         dead_letter_topic=settings.dead_letter_topic,
         max_payload_bytes=settings.max_payload_bytes,
+        review_threshold=settings.review_threshold,
+        review_topic=settings.review_topic,
     )
     from consumer.service import ConsumerService
 
-    service = ConsumerService(settings, classifier, metrics, health)
+    reloader = ModelReloader(
+        settings.model_dir, artifact.version, metrics, settings.model_poll_interval_s
+    )
+    try:
+        service = ConsumerService(settings, classifier, metrics, health, reloader)
+    except KafkaException as exc:
+        server.stop()
+        fail(
+            tr(
+                f"invalid Kafka client configuration: {exc.args[0].str()}",
+                f"неверная конфигурация клиента Kafka: {exc.args[0].str()}",
+            ),
+            code=2,
+        )
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
         logger.info(
@@ -69,8 +87,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         service.stop()
 
+    def request_reload(_signum: int, _frame: FrameType | None) -> None:
+        logger.info("consumer received SIGHUP; checking %s for a new model", settings.model_dir)
+        reloader.request_check()
+
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGHUP, request_reload)
+    reloader.start()
     try:
         service.run()
     finally:

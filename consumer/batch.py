@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import numpy as np
+
 from classifier.artifact import ModelArtifact
 from classifier.cleaning import TextCleaner
 from consumer.validation import Rejection, parse_event
@@ -54,6 +56,8 @@ class Outbound:
     source_timestamp_ms: int | None
     dead_letter_reason: DeadLetterReason | None = None
     confidence: float | None = None
+    needs_review: bool = False
+    review_copy: bool = False
 
 
 @dataclass
@@ -61,6 +65,7 @@ class BatchOutcome:
     """Everything one batch produced."""
 
     records: list[Outbound] = field(default_factory=list)
+    first_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
     consume_errors: list[Any] = field(default_factory=list)
     inference_seconds: float = 0.0
@@ -77,12 +82,22 @@ class BatchClassifier:
         output_topic: str,
         dead_letter_topic: str,
         max_payload_bytes: int,
+        review_threshold: float = 0.0,
+        review_topic: str | None = None,
     ) -> None:
         self.artifact = artifact
         self.cleaner = cleaner
         self.output_topic = output_topic
         self.dead_letter_topic = dead_letter_topic
         self.max_payload_bytes = max_payload_bytes
+        self.review_threshold = review_threshold
+        self.review_topic = review_topic
+
+    def use_model(self, artifact: ModelArtifact) -> None:
+        """Serve ``artifact`` from the next batch on, with a cleaner matching its settings."""
+        if artifact.metadata.cleaning != self.artifact.metadata.cleaning:
+            self.cleaner = TextCleaner(artifact.metadata.cleaning)
+        self.artifact = artifact
 
     def process(self, messages: Sequence[Record]) -> BatchOutcome:
         """Return one output or dead-letter record per input record, and the offsets to commit.
@@ -98,9 +113,8 @@ class BatchClassifier:
                 outcome.consume_errors.append(message.error())
                 continue
             topic, partition, offset = _position(message)
-            outcome.next_offsets[(topic, partition)] = max(
-                outcome.next_offsets.get((topic, partition), 0), offset + 1
-            )
+            outcome.first_offsets.setdefault((topic, partition), offset)
+            outcome.next_offsets[(topic, partition)] = offset + 1
             parsed = parse_event(message.value(), self.max_payload_bytes)
             if isinstance(parsed, Rejection):
                 outcome.records.append(self._dead_letter(message, parsed))
@@ -119,32 +133,84 @@ class BatchClassifier:
 
         if valid:
             started = time.perf_counter()
-            probabilities = self.artifact.predict_proba([cleaned for _, _, cleaned in valid])
+            scored = self._predict_isolating_failures([cleaned for _, _, cleaned in valid])
             outcome.inference_seconds = time.perf_counter() - started
-            predictions = self.artifact.rank(probabilities, top_k=3)
             classified_at = datetime.now(UTC)
-            for (message, event, _), prediction in zip(valid, predictions, strict=True):
-                output = TicketCategorized(
-                    ticket_id=event.ticket_id,
-                    category=prediction.category,
-                    confidence=prediction.confidence,
-                    alternatives=[
-                        Alternative(category=name, probability=probability)
-                        for name, probability in prediction.alternatives
-                    ],
-                    model_version=self.artifact.version,
-                    classified_at=classified_at,
-                )
-                outcome.records.append(
-                    self._outbound(
-                        message,
-                        topic=self.output_topic,
-                        key=event.ticket_id.encode(),
-                        value=output.model_dump_json().encode(),
-                        confidence=prediction.confidence,
+            for (message, event, _), result in zip(valid, scored, strict=True):
+                if isinstance(result, Exception):
+                    rejection = Rejection(
+                        DeadLetterReason.INFERENCE_FAILED,
+                        f"model call failed for this text: {type(result).__name__}: {result}",
+                        event.ticket_id,
                     )
-                )
+                    outcome.records.append(self._dead_letter(message, rejection))
+                    continue
+                outcome.records.extend(self._categorized(message, event, result, classified_at))
         return outcome
+
+    def _predict_isolating_failures(self, texts: list[str]) -> list[np.ndarray | Exception]:
+        """Score texts in one call; if the call fails, split the batch to find the failing texts.
+
+        After a transient failure every part succeeds on the retry. A text that always breaks
+        the model ends up alone and is returned as its exception. The rest of the batch is
+        still classified, and nothing is dropped silently.
+        """
+        try:
+            probabilities = self.artifact.predict_proba(texts)
+        except Exception as exc:  # any failure inside TensorFlow must not lose the batch
+            if len(texts) == 1:
+                logger.exception("model call failed for one text; it goes to the dead-letter topic")
+                return [exc]
+            logger.warning(
+                "model call failed for a batch of %d texts (%s); retrying in halves",
+                len(texts),
+                exc,
+            )
+            middle = len(texts) // 2
+            return self._predict_isolating_failures(
+                texts[:middle]
+            ) + self._predict_isolating_failures(texts[middle:])
+        return list(probabilities)
+
+    def _categorized(
+        self, message: Record, event: TicketCreated, probabilities: np.ndarray, at: datetime
+    ) -> list[Outbound]:
+        prediction = self.artifact.rank(probabilities[None, :], top_k=3)[0]
+        needs_review = prediction.confidence < self.review_threshold
+        output = TicketCategorized(
+            ticket_id=event.ticket_id,
+            category=prediction.category,
+            confidence=prediction.confidence,
+            alternatives=[
+                Alternative(category=name, probability=probability)
+                for name, probability in prediction.alternatives
+            ],
+            needs_review=needs_review,
+            model_version=self.artifact.version,
+            classified_at=at,
+        )
+        value = output.model_dump_json().encode()
+        records = [
+            self._outbound(
+                message,
+                topic=self.output_topic,
+                key=event.ticket_id.encode(),
+                value=value,
+                confidence=prediction.confidence,
+                needs_review=needs_review,
+            )
+        ]
+        if needs_review and self.review_topic:
+            records.append(
+                self._outbound(
+                    message,
+                    topic=self.review_topic,
+                    key=event.ticket_id.encode(),
+                    value=value,
+                    review_copy=True,
+                )
+            )
+        return records
 
     def _dead_letter(self, message: Record, rejection: Rejection) -> Outbound:
         topic, partition, offset = _position(message)

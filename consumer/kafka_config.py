@@ -53,6 +53,7 @@ def consumer_config(
     *,
     on_error: Callable[[Any], None] | None = None,
     on_stats: Callable[[str], None] | None = None,
+    read_committed: bool = False,
 ) -> dict[str, Any]:
     config: dict[str, Any] = {
         "bootstrap.servers": settings.bootstrap_servers,
@@ -61,6 +62,9 @@ def consumer_config(
     }
     config.update(_split_extras(settings.kafka_properties, "consumer"))
     config.update(CONSUMER_ENFORCED)
+    if read_committed:
+        # Exactly-once must not classify records of transactions that are later aborted.
+        config["isolation.level"] = "read_committed"
     if on_error:
         config["error_cb"] = on_error
     if on_stats:
@@ -69,11 +73,21 @@ def consumer_config(
 
 
 def producer_config(
-    settings: ConsumerSettings, *, on_error: Callable[[Any], None] | None = None
+    settings: ConsumerSettings,
+    *,
+    on_error: Callable[[Any], None] | None = None,
+    transactional_id: str | None = None,
 ) -> dict[str, Any]:
     config: dict[str, Any] = {"bootstrap.servers": settings.bootstrap_servers, **PRODUCER_DEFAULTS}
+    if transactional_id:
+        # A transaction left open by a killed replica blocks read_committed readers until the
+        # broker aborts it, so keep that window short.
+        # librdkafka requires delivery.timeout.ms <= transaction.timeout.ms.
+        config["transaction.timeout.ms"] = PRODUCER_DEFAULTS["delivery.timeout.ms"]
     config.update(_split_extras(settings.kafka_properties, "producer"))
     config.update(PRODUCER_ENFORCED)
+    if transactional_id:
+        config["transactional.id"] = transactional_id
     if on_error:
         config["error_cb"] = on_error
     return config

@@ -72,7 +72,22 @@ class ConsumerMetrics:
             buckets=_CONFIDENCE_BUCKETS,
             registry=r,
         )
+        self.events_needing_review = Counter(
+            f"{PREFIX}_events_needing_review",
+            "Classified events whose confidence is below the review threshold.",
+            registry=r,
+        )
         self.model = Info(f"{PREFIX}_model", "Model version in service.", registry=r)
+        self.model_reload_failures = Counter(
+            f"{PREFIX}_model_reload_failures",
+            "New model versions rejected because they failed to load or to score.",
+            registry=r,
+        )
+        self.transactions_aborted = Counter(
+            f"{PREFIX}_transactions_aborted",
+            "Exactly-once transactions aborted; their batches are processed again.",
+            registry=r,
+        )
         self.model_loaded_timestamp = Gauge(
             f"{PREFIX}_model_loaded_timestamp_seconds",
             "Unix time the model in service was loaded.",

@@ -1,9 +1,7 @@
-"""The processing loop: consume a batch, classify it, publish, wait for acks, commit.
+"""The processing loop: consume a batch, classify it, publish, commit, repeat.
 
-At-least-once: auto-commit is off, and a batch's offsets are committed, for every partition it
-touched, only after the broker has acknowledged every output and dead-letter record of the batch.
-A crash before the commit means the batch is read and published again, so downstream systems may
-see a ticket twice but never miss one.
+The publisher decides the guarantee (see ``consumer.publisher``). Between batches the loop swaps
+in a newly loaded model version, so every batch is classified by exactly one version.
 """
 
 from __future__ import annotations
@@ -11,28 +9,35 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import socket
 import threading
 import time
 from collections import Counter
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 
-from consumer.batch import BatchClassifier, BatchOutcome, Outbound
+from consumer.batch import BatchClassifier, BatchOutcome
 from consumer.health import HealthState
 from consumer.kafka_config import consumer_config, producer_config
 from consumer.metrics import ConsumerMetrics
+from consumer.publisher import (
+    AtLeastOncePublisher,
+    DeliveryInterruptedError,
+    ExactlyOncePublisher,
+    Publisher,
+)
+from consumer.reloader import ModelReloader
 from consumer.settings import ConsumerSettings
 
 logger = logging.getLogger(__name__)
 
-
-class DeliveryInterruptedError(Exception):
-    """Shutdown was requested while some outputs were still unacknowledged."""
+# Repeats of one librdkafka error code are logged at most this often.
+CLIENT_ERROR_LOG_INTERVAL_S = 30.0
 
 
 class ConsumerService:
-    """Runs the loop until :meth:`stop` is called, then flushes, commits and closes."""
+    """Runs the loop until :meth:`stop` is called, then finishes the batch, commits and closes."""
 
     def __init__(
         self,
@@ -40,23 +45,48 @@ class ConsumerService:
         classifier: BatchClassifier,
         metrics: ConsumerMetrics,
         health: HealthState,
+        reloader: ModelReloader | None = None,
     ) -> None:
         self.settings = settings
         self.classifier = classifier
         self.metrics = metrics
         self.health = health
+        self.reloader = reloader
         self._stopping = threading.Event()
+        self._error_log_times: dict[int, float] = {}
+        self._suppressed_errors: Counter[int] = Counter()
+
+        exactly_once = settings.processing_guarantee == "exactly-once"
         self._consumer = Consumer(
-            consumer_config(settings, on_error=self._on_client_error, on_stats=self._on_stats)
+            consumer_config(
+                settings,
+                on_error=self._on_client_error,
+                on_stats=self._on_stats,
+                read_committed=exactly_once,
+            )
         )
-        self._producer = Producer(producer_config(settings, on_error=self._on_client_error))
+        transactional_id = None
+        if exactly_once:
+            transactional_id = settings.transactional_id or (
+                f"{settings.group_id}-{socket.gethostname()}"
+            )
+        self._producer = Producer(
+            producer_config(
+                settings, on_error=self._on_client_error, transactional_id=transactional_id
+            )
+        )
+        publisher_class = ExactlyOncePublisher if exactly_once else AtLeastOncePublisher
+        self._publisher: Publisher = publisher_class(
+            self._producer, self._consumer, settings, metrics, health, self._stopping
+        )
 
     def stop(self) -> None:
         """Ask the loop to finish the batch in flight and exit; safe from a signal handler."""
         self._stopping.set()
 
     def run(self) -> None:
-        """Consume until stopped; always closes the clients."""
+        """Consume until stopped; always closes the clients within ``shutdown_timeout_s``."""
+        self._publisher.start()
         self._consumer.subscribe(
             [self.settings.input_topic],
             on_assign=self._on_assign,
@@ -65,18 +95,16 @@ class ConsumerService:
         )
         logger.info(
             "consumer started input_topic=%s output_topic=%s dead_letter_topic=%s group_id=%s "
-            "batch_size=%d batch_timeout_ms=%d model_version=%s",
-            self.settings.input_topic,
-            self.settings.output_topic,
-            self.settings.dead_letter_topic,
-            self.settings.group_id,
-            self.settings.batch_size,
-            self.settings.batch_timeout_ms,
-            self.classifier.artifact.version,
-        )
+            "guarantee=%s batch_size=%d batch_timeout_ms=%d model_version=%s",
+            self.settings.input_topic, self.settings.output_topic,
+            self.settings.dead_letter_topic, self.settings.group_id,
+            self.settings.processing_guarantee, self.settings.batch_size,
+            self.settings.batch_timeout_ms, self.classifier.artifact.version,
+        )  # fmt: skip
         try:
             while not self._stopping.is_set():
                 self.health.beat()
+                self._swap_model_if_ready()
                 messages = self._consumer.consume(
                     num_messages=self.settings.batch_size,
                     timeout=self.settings.batch_timeout_ms / 1000,
@@ -95,84 +123,35 @@ class ConsumerService:
         self._report_consume_errors(outcome)
         if not outcome.next_offsets:
             return
+        if self._publisher.deliver(outcome):
+            self._record_batch(outcome, time.monotonic() - started)
 
-        self._publish(outcome.records)
-        self._commit(outcome.next_offsets)
-        self._record_batch(outcome, time.monotonic() - started)
-
-    def _publish(self, records: list[Outbound]) -> None:
-        """Produce the records and return once the broker acknowledged every one of them.
-
-        Records the broker rejects or times out are produced again after a pause, until they
-        are acknowledged or shutdown is requested.
-        """
-        pending = records
-        while pending:
-            failed: list[Outbound] = []
-            for record in pending:
-                self._produce(record, failed)
-            self._await_delivery_reports()
-            if not failed:
-                return
-            self.metrics.delivery_failures.inc(len(failed))
-            logger.warning(
-                "publish failed records=%d; producing again in %d ms",
-                len(failed),
-                self.settings.delivery_retry_backoff_ms,
-            )
-            if self._stopping.wait(self.settings.delivery_retry_backoff_ms / 1000):
-                raise DeliveryInterruptedError
-            pending = failed
-
-    def _await_delivery_reports(self) -> None:
-        """Wait until librdkafka has reported on every record, success or failure.
-
-        librdkafka retries on its own until ``delivery.timeout.ms``; after a stop request the
-        wait is cut at ``shutdown_timeout_s``.
-        """
-        deadline: float | None = None
-        while self._producer.flush(1.0):
-            self.health.beat()  # waiting for the broker is progress, not a stalled loop
-            if self._stopping.is_set():
-                deadline = deadline or time.monotonic() + self.settings.shutdown_timeout_s
-                if time.monotonic() > deadline:
-                    raise DeliveryInterruptedError
-
-    def _produce(self, record: Outbound, failed: list[Outbound]) -> None:
-        def on_delivery(error: KafkaError | None, _message: Any) -> None:
-            if error is not None:
-                logger.debug("delivery failed topic=%s error=%s", record.topic, error)
-                failed.append(record)
-
-        while True:
-            try:
-                self._producer.produce(
-                    record.topic, value=record.value, key=record.key, on_delivery=on_delivery
-                )
-                return
-            except BufferError:
-                # The local queue is full: serve delivery callbacks to make room.
-                self._producer.poll(0.1)
-
-    def _commit(self, next_offsets: dict[tuple[str, int], int]) -> None:
-        offsets = [
-            TopicPartition(topic, partition, offset)
-            for (topic, partition), offset in sorted(next_offsets.items())
-        ]
-        try:
-            self._consumer.commit(offsets=offsets, asynchronous=False)
-        except KafkaException as exc:
-            # The outputs are published; the records will be read again, as at-least-once allows.
-            logger.warning("commit failed partitions=%d error=%s", len(offsets), exc.args[0])
+    def _swap_model_if_ready(self) -> None:
+        if self.reloader is None:
+            return
+        artifact = self.reloader.take()
+        if artifact is None:
+            return
+        previous = self.classifier.artifact.version
+        self.classifier.use_model(artifact)
+        self.metrics.model.info(
+            {"version": artifact.version, "architecture": artifact.metadata.architecture}
+        )
+        self.metrics.model_loaded_timestamp.set(time.time())
+        logger.info("model switched from version=%s to version=%s", previous, artifact.version)
 
     def _record_batch(self, outcome: BatchOutcome, seconds: float) -> None:
         now_ms = time.time() * 1000
         reasons: Counter[str] = Counter()
         for record in outcome.records:
+            if record.review_copy:
+                continue
             if record.dead_letter_reason is not None:
                 reasons[record.dead_letter_reason.value] += 1
                 continue
             self.metrics.events_classified.inc()
+            if record.needs_review:
+                self.metrics.events_needing_review.inc()
             if record.confidence is not None:
                 self.metrics.confidence.observe(record.confidence)
             if record.source_timestamp_ms is not None:
@@ -183,7 +162,7 @@ class ConsumerService:
         if reasons:
             logger.warning("batch dead-lettered events=%s", dict(reasons))
 
-        self.metrics.batch_size.observe(len(outcome.records))
+        self.metrics.batch_size.observe(sum(1 for r in outcome.records if not r.review_copy))
         self.metrics.batch_seconds.observe(seconds)
         if outcome.inference_seconds:
             self.metrics.inference_seconds.observe(outcome.inference_seconds)
@@ -198,8 +177,8 @@ class ConsumerService:
         self._set_assignment_count(len(self._consumer.assignment()) + len(partitions))
 
     def _on_revoke(self, _consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        # The batch in flight is committed before the next consume() call, which is where
-        # this callback runs, so nothing uncommitted is left for the revoked partitions.
+        # The batch in flight was published and committed before the next consume() call, which
+        # is where this callback runs, so nothing uncommitted is left for these partitions.
         logger.info("partitions revoked %s", _describe(partitions))
         for partition in partitions:
             # Another member reports this partition's lag from now on.
@@ -213,7 +192,19 @@ class ConsumerService:
         self.metrics.ready.set(1 if self.health.ready()[0] else 0)
 
     def _on_client_error(self, error: KafkaError) -> None:
-        logger.warning("kafka client error %s", error)
+        code = error.code()
+        now = time.monotonic()
+        if now - self._error_log_times.get(code, -CLIENT_ERROR_LOG_INTERVAL_S) < (
+            CLIENT_ERROR_LOG_INTERVAL_S
+        ):
+            self._suppressed_errors[code] += 1
+            return
+        suppressed = self._suppressed_errors.pop(code, 0)
+        self._error_log_times[code] = now
+        logger.warning(
+            "kafka client error %s (%d repeats not logged); librdkafka keeps retrying",
+            error, suppressed,
+        )  # fmt: skip
 
     def _on_stats(self, stats_json: str) -> None:
         stats = json.loads(stats_json)
@@ -225,10 +216,25 @@ class ConsumerService:
                 self.metrics.consumer_lag.labels(topic=topic, partition=partition).set(lag)
 
     def _close(self) -> None:
+        """Flush, leave the group and close, giving up after ``shutdown_timeout_s``.
+
+        ``Consumer.close()`` can block while the group coordinator is unreachable, so it runs
+        in a helper thread and the process exits without it when the deadline passes.
+        """
+        if self.reloader is not None:
+            self.reloader.stop()
+        deadline = time.monotonic() + self.settings.shutdown_timeout_s
         remaining = self._producer.flush(self.settings.shutdown_timeout_s)
         if remaining:
             logger.warning("producer closed with unacknowledged records=%d", remaining)
-        self._consumer.close()
+        closer = threading.Thread(target=self._consumer.close, name="consumer-close", daemon=True)
+        closer.start()
+        closer.join(max(0.0, deadline - time.monotonic()))
+        if closer.is_alive():
+            logger.warning(
+                "consumer close timed out after %.0f s; exiting without leaving the group",
+                self.settings.shutdown_timeout_s,
+            )
         self.health.assigned_partitions = 0
         self.metrics.ready.set(0)
         logger.info("consumer stopped")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -93,7 +94,9 @@ class ConsumerSettings(BaseSettings):
         ),
     )
     max_payload_bytes: int = Field(
-        default=1_000_000,
+        # 500 kB stays under the broker's default 1 MB message limit after base64 in a
+        # dead-letter event.
+        default=500_000,
         ge=1,
         description="Events larger than this many bytes are dead-lettered unread.",
         json_schema_extra=russian_help(
@@ -115,5 +118,49 @@ class ConsumerSettings(BaseSettings):
         description="Seconds allowed to finish the batch, flush and commit after SIGTERM.",
         json_schema_extra=russian_help(
             "Секунд на завершение пачки, отправку и коммит после SIGTERM."
+        ),
+    )
+    processing_guarantee: Literal["at-least-once", "exactly-once"] = Field(
+        default="at-least-once",
+        description="at-least-once commits offsets after outputs are acknowledged; "
+        "exactly-once publishes outputs and offsets in one Kafka transaction.",
+        json_schema_extra=russian_help(
+            "at-least-once: коммит после подтверждения выходных событий; exactly-once: "
+            "выходные события и смещения в одной транзакции Kafka."
+        ),
+    )
+    transactional_id: str | None = Field(
+        default=None,
+        description="Transactional id in exactly-once mode; keep it stable across restarts "
+        "of one replica (default: GROUP_ID-HOSTNAME).",
+        json_schema_extra=russian_help(
+            "transactional.id в режиме exactly-once; должен сохраняться при перезапуске "
+            "реплики (по умолчанию GROUP_ID-HOSTNAME)."
+        ),
+    )
+    review_threshold: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Outputs with confidence below this are marked needs_review=true; 0 "
+        "turns review off.",
+        json_schema_extra=russian_help(
+            "События с уверенностью ниже порога помечаются needs_review=true; 0 — выключено."
+        ),
+    )
+    review_topic: str | None = Field(
+        default=None,
+        description="Topic that also receives the outputs marked for review (optional).",
+        json_schema_extra=russian_help(
+            "Топик, куда дополнительно идут события, помеченные для проверки (необязательно)."
+        ),
+    )
+    model_poll_interval_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds between checks of the model directory for a new version; 0 "
+        "checks only on SIGHUP.",
+        json_schema_extra=russian_help(
+            "Интервал проверки каталога моделей на новую версию, с; 0 — только по SIGHUP."
         ),
     )

@@ -54,6 +54,12 @@ def _load_librdkafka() -> ctypes.CDLL:
     ]
     lib.rd_kafka_mock_broker_set_down.argtypes = [ctypes.c_void_p, ctypes.c_int32]
     lib.rd_kafka_mock_broker_set_up.argtypes = [ctypes.c_void_p, ctypes.c_int32]
+    lib.rd_kafka_mock_push_request_errors_array.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_int16,
+        ctypes.c_size_t,
+        ctypes.POINTER(ctypes.c_int),
+    ]
     lib.rd_kafka_err2str.restype = ctypes.c_char_p
     lib.rd_kafka_err2str.argtypes = [ctypes.c_int]
     return lib
@@ -94,6 +100,13 @@ class MockCluster:
 
     def set_broker_up(self, broker_id: int) -> None:
         self._lib.rd_kafka_mock_broker_set_up(self._cluster, broker_id)
+
+    def push_request_errors(self, api_key: int, errors: list[int]) -> None:
+        """Make the next ``len(errors)`` requests of ``api_key`` (0 is Produce) fail in order."""
+        array = (ctypes.c_int * len(errors))(*errors)
+        self._lib.rd_kafka_mock_push_request_errors_array(
+            self._cluster, api_key, len(errors), array
+        )
 
     def close(self) -> None:
         if self._cluster:

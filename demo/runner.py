@@ -149,8 +149,14 @@ class ConsumerProcess:
 def produce_json(
     bootstrap_servers: str, topic: str, events: Iterable[tuple[bytes | None, Any]]
 ) -> int:
-    """Produce (key, JSON-able value) pairs and wait for every acknowledgement."""
+    """Produce (key, JSON-able value) pairs; raise unless the broker acknowledged every one."""
     producer = Producer({"bootstrap.servers": bootstrap_servers, "acks": "all", "linger.ms": 5})
+    errors: list[str] = []
+
+    def on_delivery(error: Any, _message: Any) -> None:
+        if error is not None:
+            errors.append(str(error))
+
     count = 0
     for key, value in events:
         payload = (
@@ -160,14 +166,16 @@ def produce_json(
         )
         while True:
             try:
-                producer.produce(topic, key=key, value=payload)
+                producer.produce(topic, key=key, value=payload, on_delivery=on_delivery)
                 break
             except BufferError:
                 producer.poll(0.1)
         count += 1
     remaining = producer.flush(60)
-    if remaining:
-        raise RuntimeError(f"{remaining} events were not acknowledged by the broker")
+    if remaining or errors:
+        raise RuntimeError(
+            f"{remaining + len(errors)} events were not acknowledged by the broker: {errors[:3]}"
+        )
     return count
 
 

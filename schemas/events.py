@@ -67,6 +67,11 @@ class TicketCategorized(BaseModel):
     alternatives: list[Alternative] = Field(
         description="The three most probable categories, best first; the first is `category`."
     )
+    needs_review: bool = Field(
+        default=False,
+        description="True when confidence is below the consumer's review threshold: route the "
+        "ticket to a person rather than to `category`'s queue.",
+    )
     model_version: str = Field(description="Version of the model artifact that decided.")
     classified_at: datetime
 
@@ -84,6 +89,7 @@ class DeadLetterReason(StrEnum):
     MISSING_TEXT = "missing_text"
     INVALID_FIELD = "invalid_field"
     EMPTY_AFTER_CLEANING = "empty_after_cleaning"
+    INFERENCE_FAILED = "inference_failed"
 
 
 class DeadLetterEvent(BaseModel):

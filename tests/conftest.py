@@ -89,7 +89,13 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def appeals_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A model trained on the oldest appeals (label ``category``), small enough for CI."""
+    """A model trained on the oldest appeals (label ``category``), small enough for CI.
+
+    TEST_MODEL_DIR names an existing model directory to use instead, to skip the training
+    when iterating on consumer tests.
+    """
+    if os.environ.get("TEST_MODEL_DIR"):
+        return Path(os.environ["TEST_MODEL_DIR"])
     from trainer.pipeline import run_training
     from trainer.settings import TrainerSettings
     from trainer.source import History

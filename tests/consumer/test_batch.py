@@ -82,3 +82,56 @@ def test_consume_errors_carry_no_offset(classifier):
     assert outcome.records == []
     assert outcome.next_offsets == {}
     assert outcome.consume_errors == ["broker transport failure"]
+
+
+@pytest.mark.slow
+def test_model_failure_dead_letters_only_the_failing_text(appeals_model_dir, monkeypatch):
+    artifact = ModelArtifact.load(appeals_model_dir)
+    original = artifact.predict_proba
+
+    def fail_on_poison(cleaned_texts):
+        if any("яд" in text.split() for text in cleaned_texts):
+            raise RuntimeError("simulated kernel failure")
+        return original(cleaned_texts)
+
+    monkeypatch.setattr(artifact, "predict_proba", fail_on_poison)
+    classifier = BatchClassifier(
+        artifact,
+        TextCleaner(artifact.metadata.cleaning),
+        output_topic="out",
+        dead_letter_topic="dlq",
+        max_payload_bytes=100_000,
+    )
+    texts = ["Во дворе не убран снег", "В подвале яд от крыс", "Лифт не работает", "Течёт кран"]
+    records = [Record(ticket(str(i), text), i) for i, text in enumerate(texts)]
+
+    outcome = classifier.process(records)
+
+    assert len(outcome.records) == 4
+    dead = [r for r in outcome.records if r.topic == "dlq"]
+    assert len(dead) == 1
+    event = DeadLetterEvent.model_validate_json(dead[0].value)
+    assert event.error_kind == DeadLetterReason.INFERENCE_FAILED
+    assert event.ticket_id == "1"
+    assert "simulated kernel failure" in event.error_message
+    assert [r.key for r in outcome.records if r.topic == "out"] == [b"0", b"2", b"3"]
+
+
+@pytest.mark.slow
+def test_review_threshold_marks_and_copies(appeals_model_dir):
+    artifact = ModelArtifact.load(appeals_model_dir)
+    classifier = BatchClassifier(
+        artifact,
+        TextCleaner(artifact.metadata.cleaning),
+        output_topic="out",
+        dead_letter_topic="dlq",
+        max_payload_bytes=100_000,
+        review_threshold=1.01,
+        review_topic="review",
+    )
+    outcome = classifier.process([Record(ticket("5", "Протекает крыша"), 0)])
+
+    assert [r.topic for r in outcome.records] == ["out", "review"]
+    assert outcome.records[1].review_copy
+    event = TicketCategorized.model_validate_json(outcome.records[0].value)
+    assert event.needs_review

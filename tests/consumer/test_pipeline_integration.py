@@ -33,7 +33,17 @@ BAD_EVENTS: list[tuple[bytes | None, str]] = [
      "unsupported_schema_version"),
     (json.dumps({"ticket_id": "bad-empty", "text": "123 !!!"}).encode(), "empty_after_cleaning"),
     (None, "tombstone"),
+    (json.dumps({"ticket_id": "big", "text": "протечка " * 2000}).encode(), "payload_too_large"),
 ]  # fmt: skip
+
+# Messy but real-looking texts are classified, not rejected.
+MESSY_TEXTS = [
+    "<p>Не&nbsp;работает <b>лифт</b> в&nbsp;подъезде&hellip;</p>",
+    "Протечка ​‌‍в подвале 🙂🙂🙂 уже неделю!!!",
+    "Нe paбoтaeт ocвeщeниe в пapaднoй",  # Latin look-alike letters among Cyrillic ones
+    "Яма на дороге у дома " * 400,
+]
+MAX_PAYLOAD_BYTES = 15_000
 
 
 def load_schema(name: str) -> dict[str, object]:
@@ -76,6 +86,10 @@ def test_every_event_classified_or_dead_lettered(
         (f"A-{row.id}".encode(), {"ticket_id": f"A-{row.id}", "text": row.text, "office": "spb"})
         for row in appeals.itertuples()
     ]
+    good += [
+        (f"M-{i}".encode(), {"ticket_id": f"M-{i}", "text": text})
+        for i, text in enumerate(MESSY_TEXTS)
+    ]
     bad = [(f"bad-{i}".encode(), value) for i, (value, _) in enumerate(BAD_EVENTS)]
     group_id = f"it-{topics['input']}"
     artifact = ModelArtifact.load(appeals_model_dir)
@@ -87,7 +101,14 @@ def test_every_event_classified_or_dead_lettered(
         output_topic=topics["output"],
         dead_letter_topic=topics["dead_letter"],
         group_id=group_id,
-        extra_args=["--batch-size", "200", "--batch-timeout-ms", "200"],
+        extra_args=[
+            "--batch-size",
+            "200",
+            "--batch-timeout-ms",
+            "200",
+            "--max-payload-bytes",
+            str(MAX_PAYLOAD_BYTES),
+        ],
         log_path=tmp_path / "consumer.log",
     )
     with consumer:
@@ -115,6 +136,8 @@ def test_every_event_classified_or_dead_lettered(
     )
     assert set(answered) == {key.decode() for key, _ in good}
     assert max(answered.values()) == 1
+    classified_ids = {e["ticket_id"] for e in outputs}
+    assert {f"M-{i}" for i in range(len(MESSY_TEXTS))} <= classified_ids
 
     # Outputs follow the contract and carry categories the model knows.
     output_schema = load_schema("ticket-categorized.schema.json")
