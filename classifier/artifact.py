@@ -81,6 +81,19 @@ class ArtifactMetadata(BaseModel):
     source: dict[str, str] = Field(
         default_factory=dict, description="Where the training data came from (no secrets)."
     )
+    calibration: dict[str, float] = Field(
+        default_factory=dict,
+        description="Softmax temperature fitted on the validation split and the test expected "
+        "calibration error before and after it.",
+    )
+    baseline_metrics: dict[str, float] = Field(
+        default_factory=dict,
+        description="Test scores of the TF-IDF + LinearSVC baseline on the same split.",
+    )
+    promotion: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Whether this version replaced the one in service, and the scores compared.",
+    )
 
 
 @dataclass(frozen=True)

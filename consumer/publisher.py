@@ -24,6 +24,10 @@ from consumer.settings import ConsumerSettings
 
 logger = logging.getLogger(__name__)
 
+# NOTE: with the librdkafka 2.16 mock cluster rejecting produce requests, abort_transaction()
+# sometimes never drains the rejected records; past this limit the process restarts instead.
+ABORT_TIMEOUT_S = 60.0
+
 
 class DeliveryInterruptedError(Exception):
     """Shutdown was requested while some outputs were still unacknowledged."""
@@ -176,7 +180,12 @@ class ExactlyOncePublisher(Publisher):
                 logger.warning("transaction commit retrying error=%s", error)
 
     def _abort_transaction(self) -> None:
-        """Abort, first serving the delivery reports librdkafka must hand out before it can."""
+        """Abort, first serving the delivery reports librdkafka must hand out before it can.
+
+        Gives up after ``ABORT_TIMEOUT_S`` by raising: the process then exits, and the next
+        incarnation's init_transactions() aborts the transaction on the broker side.
+        """
+        deadline = time.monotonic() + ABORT_TIMEOUT_S
         while True:
             self.producer.poll(0.1)
             try:
@@ -184,7 +193,8 @@ class ExactlyOncePublisher(Publisher):
                 return
             except KafkaException as exc:
                 error: KafkaError = exc.args[0]
-                if not error.retriable():
+                if not error.retriable() or time.monotonic() > deadline:
+                    logger.error("transaction abort failed error=%s; exiting for a restart", error)
                     raise
                 self.health.beat()
                 logger.warning("transaction abort retrying error=%s", error)

@@ -146,6 +146,7 @@ class Outcome:
     true_label: str
     predicted: str | None = None
     confidence: float | None = None
+    needs_review: bool = False
     dead_letter: str | None = None
 
 
@@ -160,6 +161,7 @@ def join_results(
             answers[event["ticket_id"]] = {
                 "predicted": event["category"],
                 "confidence": event["confidence"],
+                "needs_review": event["needs_review"],
             }
         else:
             answers[str(event.get("ticket_id"))] = {"dead_letter": event["error_kind"]}
@@ -188,6 +190,8 @@ def print_table(results: list[Outcome], limit: int) -> None:
             predicted, confidence = f"[dead-letter: {outcome.dead_letter}]", ""
         else:
             predicted, confidence = outcome.predicted, f"{outcome.confidence or 0:.2f}"
+            if outcome.needs_review:
+                confidence = "?" + confidence
         mark = "" if outcome.predicted == outcome.true_label else " ✗"
         print(f"{text:<52} {predicted[:26]:<26} {confidence:>6}  {outcome.true_label[:26]}{mark}")
     if len(results) > limit:
@@ -208,11 +212,27 @@ def print_summary(results: list[Outcome], metrics: dict[str, float], elapsed: fl
             f"в dead-letter: {dead}; без ответа: {missing}",
         )
     )
+    review = [o for o in results if o.needs_review]
+    review_correct = sum(1 for o in review if o.predicted == o.true_label)
+    print(
+        tr(
+            f"Marked for human review (confidence below the threshold, '?' above): {len(review)}, "
+            f"of which {review_correct} were right; accuracy on the rest: "
+            f"{_share(correct - review_correct, len(results) - len(review) - dead)}",
+            f"Отправлено людям (уверенность ниже порога, '?' выше): {len(review)}, из них "
+            f"{review_correct} верно; точность на остальных: "
+            f"{_share(correct - review_correct, len(results) - len(review) - dead)}",
+        )
+    )
     print(tr(f"Stream time: {elapsed:.1f} s", f"Время потока: {elapsed:.1f} с"))
     print(tr("Consumer metrics (/metrics):", "Метрики консьюмера (/metrics):"))
     for name, value in sorted(metrics.items()):
         if name.startswith("ticket_classifier_") and "_bucket" not in name:
             print(f"  {name} {value:g}")
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.3f}" if whole else "-"
 
 
 def say(message: str) -> None:

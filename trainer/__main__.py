@@ -49,6 +49,7 @@ def print_summary(result: TrainingResult) -> None:
         "top3_accuracy": tr("top-3 accuracy", "точность top-3"),
         "macro_f1": "macro-F1",
         "weighted_f1": "weighted F1",
+        "ece": "ECE",
     }
     print(tr(f"model version {metadata.version}", f"версия модели {metadata.version}"))
     print(tr(f"  written to {result.version_dir}", f"  записана в {result.version_dir}"))
@@ -60,9 +61,24 @@ def print_summary(result: TrainingResult) -> None:
             f"время обучения {result.train_seconds:.0f} с",
         )
     )
+    baseline = metadata.baseline_metrics
     print(tr("  test split:", "  тестовая выборка:"))
+    if baseline:
+        print(f"    {'':<16} {metadata.architecture:>8} {'TF-IDF+SVM':>11}")
     for key, value in metadata.metrics.items():
-        print(f"    {names.get(key, key):<16} {value:.4f}")
+        line = f"    {names.get(key, key):<16} {value:8.4f}"
+        if key in baseline:
+            line += f" {baseline[key]:11.4f}"
+        print(line)
+
+    promotion = result.promotion
+    verdict = (
+        tr("promoted to service", "введена в работу")
+        if promotion.promote
+        else tr("NOT promoted", "НЕ введена в работу")
+    )
+    print(f"  {verdict}: {promotion.reason}")
+    print(tr(f"  report: {result.report_path}", f"  отчёт: {result.report_path}"))
 
 
 if __name__ == "__main__":

@@ -7,10 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pandas as pd
-from tqdm import tqdm
 
-from classifier.cleaning import TextCleaner
-from classifier.i18n import tr
+from trainer.cleaning_pool import BatchCleaner
 from trainer.source import LABEL, TEXT, TIME
 
 logger = logging.getLogger(__name__)
@@ -20,7 +18,7 @@ CLEAN = "clean"
 
 @dataclass
 class PreparedData:
-    """Cleaned examples (columns ``text``, ``clean``, ``label`` and maybe ``time``) and drops."""
+    """Cleaned examples (columns ``clean``, ``label``, maybe ``time`` and ``text``) and drops."""
 
     frame: pd.DataFrame
     dropped: Counter[str] = field(default_factory=Counter)
@@ -34,8 +32,14 @@ def normalize_label(value: object) -> str | None:
     return label or None
 
 
-def prepare(frame: pd.DataFrame, cleaner: TextCleaner, has_time: bool) -> PreparedData:
-    """Drop rows without text, label or time, clean the texts, drop texts that clean to nothing."""
+def prepare(
+    frame: pd.DataFrame, cleaner: BatchCleaner, has_time: bool, *, keep_text: bool = True
+) -> PreparedData:
+    """Drop rows without text, label or time, clean the texts, drop texts that clean to nothing.
+
+    With ``keep_text=False`` the raw text column is dropped after cleaning, which is how the
+    trainer keeps a large history within memory.
+    """
     dropped: Counter[str] = Counter()
     frame = frame.copy()
 
@@ -54,15 +58,25 @@ def prepare(frame: pd.DataFrame, cleaner: TextCleaner, has_time: bool) -> Prepar
         frame = frame[~missing_time]
 
     texts = frame[TEXT].astype(str).tolist()
-    progress = tqdm(
-        texts, desc=tr("cleaning texts", "очистка текстов"), unit=" texts", mininterval=2
-    )
-    frame = frame.assign(**{TEXT: texts, CLEAN: [cleaner.clean(text) for text in progress]})
+    frame = frame.assign(**{TEXT: texts, CLEAN: cleaner.clean_many(texts)})
+    if not keep_text:
+        frame = frame.drop(columns=[TEXT])
 
     empty = frame[CLEAN] == ""
     dropped["empty_after_cleaning"] = int(empty.sum())
     frame = frame[~empty].reset_index(drop=True)
 
     dropped = Counter({reason: count for reason, count in dropped.items() if count})
-    logger.info("dataset prepared rows=%d dropped=%s", len(frame), dict(dropped))
+    logger.debug("dataset prepared rows=%d dropped=%s", len(frame), dict(dropped))
     return PreparedData(frame=frame, dropped=dropped)
+
+
+def duplicate_summary(frame: pd.DataFrame) -> dict[str, int]:
+    """Count repeated cleaned texts, and the texts that carry more than one label."""
+    labels_per_text = frame.groupby(CLEAN, sort=False)[LABEL].nunique()
+    return {
+        "rows": len(frame),
+        "distinct_texts": int(labels_per_text.size),
+        "duplicate_rows": int(frame[CLEAN].duplicated().sum()),
+        "texts_with_conflicting_labels": int((labels_per_text > 1).sum()),
+    }

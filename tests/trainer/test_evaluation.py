@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from trainer.evaluation import score
+from trainer.evaluation import confused_pairs, confusion_of_largest, per_class, score
 
 
 def test_score_uses_argmax_not_binary_accuracy():
@@ -26,3 +26,32 @@ def test_score_top3_counts_second_and_third_choice():
 def test_score_counts_unseen_test_label_as_error():
     metrics = score(["a", "новая"], np.array([[0.9, 0.1], [0.9, 0.1]]), ["a", "b"])
     assert metrics["top1_accuracy"] == pytest.approx(0.5)
+
+
+def test_per_class_sorts_worst_first():
+    truth = ["a", "a", "b", "b", "b", "c"]
+    predicted = ["a", "a", "a", "b", "b", "a"]
+    rows = per_class(truth, predicted)
+    assert [row.label for row in rows] == ["c", "a", "b"]
+    assert rows[0].f1 == 0.0
+    assert rows[1].precision == pytest.approx(0.5)
+    assert rows[2].recall == pytest.approx(2 / 3)
+    assert rows[2].support == 3
+
+
+def test_confused_pairs_most_frequent_first():
+    truth = ["a", "a", "a", "b", "c"]
+    predicted = ["b", "b", "a", "c", "c"]
+    pairs = confused_pairs(truth, predicted)
+    assert (pairs[0].true, pairs[0].predicted, pairs[0].rows) == ("a", "b", 2)
+    assert pairs[0].share_of_true == pytest.approx(2 / 3)
+    assert len(pairs) == 2
+
+
+def test_confusion_of_largest_normalises_rows():
+    truth = ["a"] * 4 + ["b"] * 2 + ["c"]
+    predicted = ["a", "a", "b", "c", "b", "b", "c"]
+    labels, matrix = confusion_of_largest(truth, predicted, size=2)
+    assert labels == ["a", "b"]
+    assert matrix[0].tolist() == [0.5, 0.25]
+    assert matrix[1].tolist() == [0.0, 1.0]
