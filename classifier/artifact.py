@@ -98,7 +98,7 @@ class ArtifactMetadata(BaseModel):
 
 @dataclass(frozen=True)
 class Prediction:
-    """The model's answer for one text: the best category and the top-ranked alternatives."""
+    """Model output for one text: the best category and the top-ranked alternatives."""
 
     category: str
     confidence: float
@@ -193,7 +193,7 @@ def resolve_version_dir(model_dir: Path) -> Path:
     versions = list_versions(model_dir)
     if not versions:
         raise ArtifactNotFoundError(
-            f"model directory {model_dir} holds no model version; train one with "
+            f"no model version found in {model_dir}; train one with "
             f"`python -m trainer --model-dir {model_dir}`"
         )
     return model_dir / versions[-1]
@@ -266,7 +266,9 @@ def write_artifact(
 def promote_version(model_dir: Path, name: str) -> None:
     """Point ``CURRENT`` at version ``name``, atomically."""
     if not (model_dir / name / METADATA_FILE).is_file():
-        raise ArtifactNotFoundError(f"cannot promote {name!r}: {model_dir / name} is no version")
+        raise ArtifactNotFoundError(
+            f"cannot promote {name!r}: {model_dir / name} has no {METADATA_FILE}"
+        )
     fd, tmp = tempfile.mkstemp(prefix=".CURRENT.", dir=model_dir)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(name + "\n")

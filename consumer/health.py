@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 
 class HealthState:
-    """What the probes report, updated by the processing loop.
+    """Probe state, updated by the processing loop.
 
     Live means the loop has come round within ``stall_timeout_s``. Ready means the model is
     loaded and the group has assigned this process at least one partition.

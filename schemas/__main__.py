@@ -12,8 +12,8 @@ from pydantic.json_schema import JsonSchemaMode
 from schemas.events import DeadLetterEvent, TicketCategorized, TicketCreated
 
 SCHEMA_DIR = Path(__file__).parent / "json"
-# The input contract says what producers may send (validation mode); the two output contracts
-# say what the consumer writes (serialization mode).
+# The input contract describes what producers may send (validation mode). The two output
+# contracts describe what the consumer writes (serialization mode).
 MODELS: dict[str, tuple[type[BaseModel], JsonSchemaMode]] = {
     "ticket-created.schema.json": (TicketCreated, "validation"),
     "ticket-categorized.schema.json": (TicketCategorized, "serialization"),

@@ -77,7 +77,7 @@ class TicketCategorized(BaseModel):
 
 
 class DeadLetterReason(StrEnum):
-    """Why an input event could not be classified."""
+    """Reason an input event could not be classified."""
 
     TOMBSTONE = "tombstone"
     PAYLOAD_TOO_LARGE = "payload_too_large"

@@ -57,15 +57,20 @@ def broker(request: pytest.FixtureRequest) -> Iterator[Broker]:
         yield Broker(embedded.bootstrap_servers, kind, embedded)
 
 
-@pytest.fixture
-def topics(broker: Broker) -> dict[str, str]:
-    """Fresh input, output and dead-letter topic names, created with 3 partitions each."""
+def unique_topic_names() -> dict[str, str]:
+    """Input, output and dead-letter topic names with a random suffix."""
     suffix = uuid.uuid4().hex[:8]
-    names = {
+    return {
         "input": f"test.tickets.created.{suffix}",
         "output": f"test.tickets.categorized.{suffix}",
         "dead_letter": f"test.tickets.dead-letter.{suffix}",
     }
+
+
+@pytest.fixture
+def topics(broker: Broker) -> dict[str, str]:
+    """Fresh input, output and dead-letter topics, created with 3 partitions each."""
+    names = unique_topic_names()
     broker.create_topics(list(names.values()))
     return names
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 
 from demo.broker import EmbeddedBroker
 from demo.runner import produce_json
+from tests.conftest import unique_topic_names
 from tests.consumer.streaming import AnswerCollector, appeal_events, consumer_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -28,12 +28,7 @@ def mock_broker() -> Iterator[EmbeddedBroker]:
 
 @pytest.fixture
 def fault_topics(mock_broker: EmbeddedBroker) -> dict[str, str]:
-    suffix = uuid.uuid4().hex[:8]
-    names = {
-        "input": f"faults.in.{suffix}",
-        "output": f"faults.out.{suffix}",
-        "dead_letter": f"faults.dlq.{suffix}",
-    }
+    names = unique_topic_names()
     mock_broker.create_topics(list(names.values()), partitions=3)
     return names
 
@@ -117,7 +112,7 @@ def test_output_rejection_blocks_commit_until_accepted(
         "--delivery-retry-backoff-ms", "300",
     )  # fmt: skip
     produce_json(mock_broker.bootstrap_servers, fault_topics["input"], events)
-    # The consumer's first produce requests are the next ones the cluster sees.
+    # The consumer's first produce requests are the next ones the cluster receives.
     mock_broker.mock.push_request_errors(PRODUCE_API_KEY, [TOPIC_AUTHORIZATION_FAILED] * 6)
     with process:
         process.wait_ready()

@@ -31,7 +31,7 @@ def copy_version(model_dir: Path, new_name: str) -> Path:
     return target
 
 
-def test_low_confidence_goes_to_review_topic_and_lag_is_reported(
+def test_review_routing_and_lag_metric(
     broker: Broker, topics, appeals_model_dir: Path, tmp_path: Path
 ):
     review_topic = topics["input"].replace("created", "review")

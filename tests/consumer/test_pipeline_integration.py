@@ -139,7 +139,7 @@ def test_every_event_classified_or_dead_lettered(
     classified_ids = {e["ticket_id"] for e in outputs}
     assert {f"M-{i}" for i in range(len(MESSY_TEXTS))} <= classified_ids
 
-    # Outputs follow the contract and carry categories the model knows.
+    # Outputs follow the contract and carry categories from the model's label list.
     output_schema = load_schema("ticket-categorized.schema.json")
     labels = set(artifact.metadata.labels)
     for event in outputs:
