@@ -132,3 +132,18 @@ def test_corrupt_model_exits_with_clear_error(tmp_path: Path, appeals_model_dir:
     assert result.returncode == 1
     assert "cannot load the model" in result.stderr
     assert str(model_dir / str(version) / MODEL_FILE) in result.stderr
+
+
+def test_invalid_kafka_property_exits_with_clear_error(tmp_path: Path, appeals_model_dir: Path):
+    process = consumer_process(
+        "127.0.0.1:1", {"input": "i", "output": "o", "dead_letter": "d"},
+        appeals_model_dir, tmp_path / "unused.log",
+        "--kafka-property", "producer.linger.ms=soon",
+    )  # fmt: skip
+    result = subprocess.run(
+        process.command, capture_output=True, text=True, timeout=180,
+        cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "invalid Kafka client configuration" in result.stderr
+    assert "Invalid value for configuration property" in result.stderr
