@@ -85,6 +85,24 @@ def with_temperature(model: keras.Model, temperature: float) -> keras.Model:
     return keras.Model(model.inputs, outputs, name=model.name)
 
 
+def average_logits(members: Sequence[keras.Model]) -> keras.Model:
+    """Return one model that averages the members' logits before a single softmax.
+
+    Each member keeps its own vocabulary and weights and sits inside the new model as a
+    nested model named ``member_1``, ``member_2`` and so on. The average is the layer named
+    ``logits``, so :func:`with_temperature` and :func:`logits_model` work on the result.
+    Serving runs every member in the same ``predict`` call.
+    """
+    inputs = keras.Input(shape=(1,), dtype="string", name="clean_text")
+    member_logits = [
+        keras.Model(member.inputs, member.get_layer(LOGITS).output, name=f"member_{number}")(inputs)
+        for number, member in enumerate(members, start=1)
+    ]
+    logits = keras.layers.Average(name=LOGITS)(member_logits)
+    outputs = keras.layers.Softmax(name="category")(logits)
+    return keras.Model(inputs, outputs, name="ticket_classifier")
+
+
 def logits_model(model: keras.Model) -> keras.Model:
     """Return a model that shares ``model``'s layers and outputs the logits, for calibration."""
     return keras.Model(model.inputs, model.get_layer(LOGITS).output)

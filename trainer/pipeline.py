@@ -69,7 +69,8 @@ def run_training(settings: TrainerSettings, history: History | None = None) -> T
     1. read the history in chunks (or take ``history``) and clean each chunk;
     2. merge or drop rare categories, split by time or at random, encode the training labels;
     3. train with early stopping on a validation score, fit the softmax temperature, and
-       (with ``refit``) train a fresh network on the training and validation rows together;
+       (with ``refit``) train a fresh network on the training and validation rows together,
+       and (with ``ensemble``) save both networks as one model averaging their logits;
     4. score the test split, and the TF-IDF baseline on the same rows;
     5. score the model in service on the same rows and decide on promotion;
     6. write the version directory (pointing CURRENT at it if promoted) and the report.
@@ -252,6 +253,7 @@ def _hyperparameters(settings: TrainerSettings, fitted: fitting.FittedModel) -> 
         "early_stopping",
         "class_weights",
         "refit",
+        "ensemble",
         "calibrate",
         "min_class_examples",
         "rare_classes",
@@ -262,6 +264,7 @@ def _hyperparameters(settings: TrainerSettings, fitted: fitting.FittedModel) -> 
     params: dict[str, object] = {name: getattr(settings, name) for name in names}
     params["epochs_run"] = fitted.epochs_run
     params["refit_epochs"] = fitted.refit_epochs
+    params["ensemble_members"] = fitted.members
     return params
 
 

@@ -144,8 +144,28 @@ def _summary_section(report: dict[str, Any]) -> str:
         f"Столбец метки <b>{_e(run['label_column'])}</b>, категорий: {run['classes']}, "
         f"разбиение <b>{_e(run['split'])}</b>, эпох: {run['epochs_run']}, обучение заняло "
         f"{run['train_seconds']:.0f} с.",
-    )
+    ) + _saved_model_facts(run)
     return f"<h2>{_e(tr('Scores', 'Качество'))}</h2><p>{facts}</p>" + _table(headers, rows)
+
+
+def _saved_model_facts(run: dict[str, Any]) -> str:
+    refit = run.get("refit_epochs") or 0
+    members = run.get("ensemble_members") or 1
+    if not refit:
+        return ""
+    if members > 1:
+        return tr(
+            f" A fresh network was then trained on the training and validation rows for {refit} "
+            f"epochs; the saved model averages the logits of {members} networks.",
+            f" Затем новая сеть обучена на обучающих и валидационных строках ({refit} эп.); "
+            f"сохранённая модель усредняет логиты {members} сетей.",
+        )
+    return tr(
+        f" The saved network was then trained afresh on the training and validation rows for "
+        f"{refit} epochs.",
+        f" Сохранённая сеть затем обучена заново на обучающих и валидационных строках "
+        f"({refit} эп.).",
+    )
 
 
 def _promotion_section(promotion: dict[str, Any]) -> str:

@@ -217,7 +217,7 @@ class TrainerSettings(BaseSettings):
         json_schema_extra=russian_help("Скорость обучения Adam."),
     )
     patience: int = Field(
-        default=2,
+        default=4,
         ge=0,
         description="Epochs without improvement of the --early-stopping score before stopping.",
         json_schema_extra=russian_help("Эпох без улучшения оценки --early-stopping до остановки."),
@@ -249,6 +249,15 @@ class TrainerSettings(BaseSettings):
             "После ранней остановки обучить новую сеть на обучающих и валидационных строках "
             "вместе столько эпох, сколько оставила остановка, и сохранить её; температура, "
             "подобранная на валидации, сохраняется."
+        ),
+    )
+    ensemble: bool = Field(
+        default=True,
+        description="With --refit, save the early-stopped network and the refit network as one "
+        "model that averages their logits: more accurate, at twice the inference cost.",
+        json_schema_extra=russian_help(
+            "При --refit сохранить сеть после ранней остановки и переобученную сеть как одну "
+            "модель, усредняющую их логиты: точнее, но классификация вдвое дороже."
         ),
     )
     calibrate: bool = Field(

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from trainer.dataset import CLEAN
-from trainer.fitting import fit
+from trainer.fitting import fit, probabilities, texts_tensor
 from trainer.model import build_model
 from trainer.settings import TrainerSettings
 from trainer.source import LABEL
@@ -45,14 +45,39 @@ def vocabulary(model: keras.Model) -> list[str]:
 
 @pytest.mark.slow
 def test_fit_refits_on_validation_rows():
-    settings = tiny_settings()
+    settings = tiny_settings(ensemble=False)
     model = build_model(TRAIN[CLEAN].tolist(), len(INDEX), settings)
     fitted = fit(model, TRAIN, VALIDATION, INDEX, settings)
 
     assert fitted.refit_epochs == int(np.argmax(fitted.history["val_macro_f1"])) + 1
+    assert fitted.members == 1
     assert fitted.model is not model
     assert "гололёд" in vocabulary(fitted.model)
     assert fitted.model.layers[-1].name == "category"
+
+
+@pytest.mark.slow
+def test_fit_ensemble_averages_first_and_refit_logits(tmp_path):
+    settings = tiny_settings()
+    model = build_model(TRAIN[CLEAN].tolist(), len(INDEX), settings)
+    fitted = fit(model, TRAIN, VALIDATION, INDEX, settings)
+
+    assert fitted.members == 2
+    first = fitted.model.get_layer("member_1")
+    refitted = fitted.model.get_layer("member_2")
+    assert "гололёд" not in vocabulary(first)
+    assert "гололёд" in vocabulary(refitted)
+
+    texts = texts_tensor(VALIDATION)
+    mean_logits = (np.asarray(first(texts)) + np.asarray(refitted(texts))) / 2
+    expected = probabilities(mean_logits, fitted.temperature)
+    np.testing.assert_allclose(fitted.model.predict(texts, verbose=0), expected, atol=1e-5)
+
+    # The consumer loads the saved file without any custom code.
+    path = tmp_path / "model.keras"
+    fitted.model.save(path)
+    loaded = keras.models.load_model(path, compile=False)
+    np.testing.assert_allclose(loaded.predict(texts, verbose=0), expected, atol=1e-5)
 
 
 @pytest.mark.slow
