@@ -206,7 +206,7 @@ def time_serving(artifact: ModelArtifact, texts: list[str], batch_size: int) -> 
 
 
 def machine() -> dict[str, Any]:
-    """Describe the machine the figures were measured on."""
+    """Return the platform, CPU cores and library versions the figures were measured with."""
     import keras
     import tensorflow as tf
 

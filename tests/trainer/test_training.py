@@ -173,7 +173,10 @@ def appeals_history(rows: int, label: str = "category") -> History:
 
 
 @pytest.mark.slow
-def test_training_writes_report_with_every_section(tmp_path: Path):
+def test_training_writes_report_with_every_section(tmp_path: Path, monkeypatch):
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")  # the HTML checks below read English
     result = run_training(small_settings(tmp_path / "m"), appeals_history(1500, "reason"))
 
     report = json.loads((result.version_dir / "report.json").read_text(encoding="utf-8"))
@@ -192,7 +195,11 @@ def test_training_writes_report_with_every_section(tmp_path: Path):
     assert report["data"]["time_range"]["start"].startswith("2020-10-18")
     for name in ("report.html", "learning_curves.png", "reliability.png", "confusion.png"):
         assert (result.version_dir / name).stat().st_size > 1000, name
-    assert "macro-F1" in result.report_path.read_text(encoding="utf-8")
+    assert report["run"]["ensemble_members"] == 2
+    assert report["run"]["refit_epochs"] == 1
+    html = result.report_path.read_text(encoding="utf-8")
+    assert "macro-F1" in html
+    assert "averages the logits of 2 networks" in html
 
 
 @pytest.mark.slow
