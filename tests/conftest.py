@@ -92,6 +92,14 @@ def postgres_url() -> Iterator[str]:
         shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.fixture
+def english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clear the locale variables so that messages and reports come out in English."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 @pytest.fixture(scope="session")
 def appeals_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model trained on the oldest appeals (label ``category``), small enough for CI.

@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from classifier.i18n import tr
 from classifier.logs import configure_logging
 from demo.sample_data import read_csv, write_sqlite_table
 from trainer.settings import TrainerSettings
+
+if TYPE_CHECKING:
+    from trainer.pipeline import TrainingResult
 
 logger = logging.getLogger("trainer.benchmark")
 
@@ -47,6 +50,80 @@ TIMED_BATCHES = 20
 
 def main(argv: Sequence[str] | None = None) -> int:
     configure_logging()
+    parser = build_parser()
+    args, trainer_args = parser.parse_known_args(argv)
+    if trainer_args[:1] == ["--"]:
+        trainer_args = trainer_args[1:]
+    if not args.csv.is_file():
+        parser.error(
+            tr(
+                f"appeals.csv not found at {args.csv}; pass --csv PATH",
+                f"appeals.csv не найден по пути {args.csv}; укажите --csv PATH",
+            )
+        )
+    appeals = read_csv(args.csv)
+    # Checked before training, which takes minutes. Timing needs a warm-up and a timed batch.
+    if len(appeals) < 2 * args.batch_size:
+        parser.error(
+            tr(
+                f"{args.csv} has {len(appeals)} rows, fewer than two batches of "
+                f"--batch-size {args.batch_size}; pass a smaller --batch-size",
+                f"в {args.csv} {len(appeals)} строк, меньше двух пачек по --batch-size "
+                f"{args.batch_size}; укажите --batch-size меньше",
+            )
+        )
+
+    from trainer.pipeline import run_training  # TensorFlow loads here, after --help
+
+    with tempfile.TemporaryDirectory(prefix="trainer-benchmark-") as scratch:
+        db = write_sqlite_table(appeals, Path(scratch) / "appeals.sqlite", "appeals")
+        model_dir = args.model_dir or Path(scratch) / "models"
+        settings = parse_settings(
+            TrainerSettings,
+            [
+                "--db-url", f"sqlite:///{db}",
+                "--table", "appeals",
+                "--label-column", args.label,
+                "--time-column", "created_at",
+                "--key-column", "id",
+                "--model-dir", str(model_dir),
+                *trainer_args,
+            ],
+            prog="python -m trainer.benchmark",
+            description="",
+        )  # fmt: skip
+        started = time.monotonic()
+        result = run_training(settings)
+        total_seconds = time.monotonic() - started
+        print_row(args.label, result.metadata.metrics, result.metadata.baseline_metrics)
+        print(
+            f"training {result.train_seconds:.0f} s, whole run {total_seconds:.0f} s, "
+            f"{os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}; "
+            f"epochs {result.metadata.hyperparameters['epochs_run']}; "
+            f"temperature {result.metadata.calibration.get('temperature', 1.0):.3f}; "
+            f"report {result.report_path}"
+        )
+
+        newest = appeals.sort_values("created_at")["text"].dropna().astype(str)
+        texts = newest.tail(args.batch_size * (TIMED_BATCHES + 1)).tolist()
+        serving = time_serving(ModelArtifact.load(result.version_dir), texts, args.batch_size)
+        print(
+            f"serving, batches of {args.batch_size}: cleaning {serving['cleaning_ms']:.0f} ms, "
+            f"model call {serving['model_call_ms']:.0f} ms "
+            f"({serving['tickets_per_second']:.0f} tickets/s); members alone "
+            + ", ".join(f"{name} {ms:.0f} ms" for name, ms in serving["member_ms"].items())
+        )
+
+        command = " ".join(["python -m trainer.benchmark", *(argv or sys.argv[1:])])
+        path, report = write_results(
+            args.output, args.label, command, result, total_seconds, serving
+        )
+        print(f"results {path}, report {report}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the parser for the benchmark's own options. Other arguments go to the trainer."""
     parser = argparse.ArgumentParser(prog="python -m trainer.benchmark", description=__doc__)
     parser.add_argument(
         "--csv",
@@ -78,102 +155,69 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--batch-size",
-        type=int,
+        type=_positive_int,
         default=256,
         help=tr(
             "Batch size to time, in tickets (the consumer's default).",
             "Размер пачки для замера, в заявках (по умолчанию как у консьюмера).",
         ),
     )
-    args, trainer_args = parser.parse_known_args(argv)
-    if trainer_args[:1] == ["--"]:
-        trainer_args = trainer_args[1:]
-    if not args.csv.is_file():
-        parser.error(
-            tr(
-                f"appeals.csv not found at {args.csv}; pass --csv PATH",
-                f"appeals.csv не найден по пути {args.csv}; укажите --csv PATH",
-            )
-        )
+    return parser
 
-    from trainer.pipeline import run_training  # TensorFlow loads here, after --help
 
-    with tempfile.TemporaryDirectory(prefix="trainer-benchmark-") as scratch:
-        appeals = read_csv(args.csv)
-        db = write_sqlite_table(appeals, Path(scratch) / "appeals.sqlite", "appeals")
-        model_dir = args.model_dir or Path(scratch) / "models"
-        settings = parse_settings(
-            TrainerSettings,
-            [
-                "--db-url", f"sqlite:///{db}",
-                "--table", "appeals",
-                "--label-column", args.label,
-                "--time-column", "created_at",
-                "--key-column", "id",
-                "--model-dir", str(model_dir),
-                *trainer_args,
-            ],
-            prog="python -m trainer.benchmark",
-            description="",
-        )  # fmt: skip
-        started = time.monotonic()
-        result = run_training(settings)
-        total_seconds = time.monotonic() - started
-        print_row(args.label, result.metadata.metrics, result.metadata.baseline_metrics)
-        print(
-            f"training {result.train_seconds:.0f} s, whole run {total_seconds:.0f} s, "
-            f"{os.cpu_count()} CPU cores, {platform.processor() or platform.machine()}; "
-            f"epochs {result.metadata.hyperparameters['epochs_run']}; "
-            f"temperature {result.metadata.calibration.get('temperature', 1.0):.3f}; "
-            f"report {result.report_path}"
-        )
-        newest = appeals.sort_values("created_at")["text"].dropna().astype(str)
-        texts = newest.tail(args.batch_size * (TIMED_BATCHES + 1)).tolist()
-        serving = time_serving(ModelArtifact.load(result.version_dir), texts, args.batch_size)
-        print(
-            f"serving, batches of {args.batch_size}: cleaning {serving['cleaning_ms']:.0f} ms, "
-            f"model call {serving['model_call_ms']:.0f} ms "
-            f"({serving['tickets_per_second']:.0f} tickets/s); members alone "
-            + ", ".join(f"{name} {ms:.0f} ms" for name, ms in serving["member_ms"].items())
-        )
-        results = {
-            "command": " ".join(["python -m trainer.benchmark", *(argv or sys.argv[1:])]),
-            "finished_at": datetime.now(UTC).isoformat(),
-            "machine": machine(),
-            "label": args.label,
-            "metrics": result.metadata.metrics,
-            "baseline_metrics": result.metadata.baseline_metrics,
-            "calibration": result.metadata.calibration,
-            "hyperparameters": result.metadata.hyperparameters,
-            "train_seconds": result.train_seconds,
-            "run_seconds": total_seconds,
-            "serving": serving,
-            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        }
-        args.output.mkdir(parents=True, exist_ok=True)
-        name = f"{args.label}-{result.metadata.version}"
-        path = args.output / f"{name}.json"
-        path.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
-        # The model directory is temporary unless --model-dir is given; keep the report.
-        report_dir = args.output / f"{name}-report"
-        shutil.copytree(
-            result.report_path.parent, report_dir, ignore=shutil.ignore_patterns("*.keras")
-        )
-        print(f"results {path}, report {report_dir / result.report_path.name}")
-    return 0
+def write_results(
+    output: Path,
+    label: str,
+    command: str,
+    result: TrainingResult,
+    run_seconds: float,
+    serving: dict[str, Any],
+) -> tuple[Path, Path]:
+    """Write ``<label>-<version>.json`` and a copy of the report under ``output``.
+
+    Returns the JSON path and the copied report's HTML path. The model file is left out to
+    keep the results small, and --model-dir keeps the model.
+    """
+    results = {
+        "command": command,
+        "finished_at": datetime.now(UTC).isoformat(),
+        "machine": machine(),
+        "label": label,
+        "metrics": result.metadata.metrics,
+        "baseline_metrics": result.metadata.baseline_metrics,
+        "calibration": result.metadata.calibration,
+        "hyperparameters": result.metadata.hyperparameters,
+        "train_seconds": result.train_seconds,
+        "run_seconds": run_seconds,
+        "serving": serving,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    output.mkdir(parents=True, exist_ok=True)
+    name = f"{label}-{result.metadata.version}"
+    path = output / f"{name}.json"
+    path.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    report_dir = output / f"{name}-report"
+    shutil.copytree(result.report_path.parent, report_dir, ignore=shutil.ignore_patterns("*.keras"))
+    return path, report_dir / result.report_path.name
 
 
 def time_serving(artifact: ModelArtifact, texts: list[str], batch_size: int) -> dict[str, Any]:
     """Time cleaning and the model call per batch as the consumer does them, in median ms.
 
     The first batch warms the lemma cache and TensorFlow up and is not counted. For an
-    ensemble, each member model is also timed alone on the same batches.
+    ensemble, each member model is also timed alone on the same batches. Raises ValueError
+    when ``texts`` contains fewer than two full batches.
     """
     import tensorflow as tf
 
     cleaner = TextCleaner(artifact.metadata.cleaning)
     batches = [texts[start : start + batch_size] for start in range(0, len(texts), batch_size)]
     batches = [batch for batch in batches if len(batch) == batch_size]
+    if len(batches) < 2:
+        raise ValueError(
+            f"{len(texts)} texts make fewer than two batches of {batch_size}; "
+            "one warm-up and one timed batch are needed"
+        )
     members = {
         layer.name: layer for layer in artifact.model.layers if layer.name.startswith("member_")
     }
@@ -203,6 +247,13 @@ def time_serving(artifact: ModelArtifact, texts: list[str], batch_size: int) -> 
         "tickets_per_second": batch_size / (clean_s + call_s),
         "member_ms": {name: 1000 * float(np.median(times)) for name, times in member_calls.items()},
     }
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
 
 
 def machine() -> dict[str, Any]:

@@ -86,7 +86,7 @@ def with_temperature(model: keras.Model, temperature: float) -> keras.Model:
 
 
 def average_logits(members: Sequence[keras.Model]) -> keras.Model:
-    """Return one model that averages the members' logits before a single softmax.
+    """Build one model that averages the members' logits before a single softmax.
 
     Each member keeps its own vocabulary and weights and sits inside the new model as a
     nested model named ``member_1``, ``member_2`` and so on. The average is the layer named

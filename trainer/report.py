@@ -149,8 +149,8 @@ def _summary_section(report: dict[str, Any]) -> str:
 
 
 def _saved_model_facts(run: dict[str, Any]) -> str:
-    refit = run.get("refit_epochs") or 0
-    members = run.get("ensemble_members") or 1
+    refit = run["hyperparameters"].get("refit_epochs", 0)
+    members = run["hyperparameters"].get("ensemble_members", 1)
     if not refit:
         return ""
     if members > 1:

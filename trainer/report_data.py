@@ -57,8 +57,6 @@ def build_report(
             "classes": len(metadata.labels),
             "split": split.strategy,
             "epochs_run": metadata.hyperparameters.get("epochs_run"),
-            "refit_epochs": metadata.hyperparameters.get("refit_epochs", 0),
-            "ensemble_members": metadata.hyperparameters.get("ensemble_members", 1),
             "train_seconds": train_seconds,
             "hyperparameters": metadata.hyperparameters,
             "source": metadata.source,

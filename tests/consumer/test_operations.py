@@ -110,7 +110,7 @@ def test_hot_reload_switches_version_and_rejects_broken_one(
     assert collector.versions["20990101T000000Z"] >= 300
     assert "20990202T000000Z" not in collector.versions
     assert sum(collector.versions.values()) == len(events)
-    # The poller and SIGHUP may both try the broken version: SIGHUP retries a rejected one.
+    # The poller and SIGHUP may both try the broken version, because SIGHUP retries a rejected one.
     rejections = text.count("model reload rejected version=20990202T000000Z")
     assert rejections in (1, 2)
     assert metrics["ticket_classifier_model_reload_failures_total"] == rejections

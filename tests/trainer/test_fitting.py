@@ -57,7 +57,7 @@ def test_fit_refits_on_validation_rows():
 
 
 @pytest.mark.slow
-def test_fit_ensemble_averages_first_and_refit_logits(tmp_path):
+def test_fit_ensemble_averages_member_logits(tmp_path):
     settings = tiny_settings()
     model = build_model(TRAIN[CLEAN].tolist(), len(INDEX), settings)
     fitted = fit(model, TRAIN, VALIDATION, INDEX, settings)

@@ -173,10 +173,7 @@ def appeals_history(rows: int, label: str = "category") -> History:
 
 
 @pytest.mark.slow
-def test_training_writes_report_with_every_section(tmp_path: Path, monkeypatch):
-    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LANG", "C.UTF-8")  # the HTML checks below read English
+def test_training_writes_report_with_every_section(tmp_path: Path, english_locale: None):
     result = run_training(small_settings(tmp_path / "m"), appeals_history(1500, "reason"))
 
     report = json.loads((result.version_dir / "report.json").read_text(encoding="utf-8"))
@@ -195,8 +192,8 @@ def test_training_writes_report_with_every_section(tmp_path: Path, monkeypatch):
     assert report["data"]["time_range"]["start"].startswith("2020-10-18")
     for name in ("report.html", "learning_curves.png", "reliability.png", "confusion.png"):
         assert (result.version_dir / name).stat().st_size > 1000, name
-    assert report["run"]["ensemble_members"] == 2
-    assert report["run"]["refit_epochs"] == 1
+    assert report["run"]["hyperparameters"]["ensemble_members"] == 2
+    assert report["run"]["hyperparameters"]["refit_epochs"] == 1
     html = result.report_path.read_text(encoding="utf-8")
     assert "macro-F1" in html
     assert "averages the logits of 2 networks" in html
